@@ -1,0 +1,1 @@
+"""ligdibot: a Telegram shop paid by mobile money through Ligdicash."""

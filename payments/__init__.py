@@ -1,0 +1,1 @@
+"""Ligdicash: async client, wire models, callback parsing, errors, phone rules, sandbox."""

@@ -1,0 +1,1 @@
+"""SQLite storage through aiosqlite: one store per aggregate, frozen dataclasses out."""
