@@ -1,8 +1,8 @@
 """Every way a Ligdicash call can fail, grouped by what the caller does next.
 
     LigdicashError
-    ├── InvalidRequestError      refused locally, before any request (amount out of range, qty < 1, ...)
-    ├── TransportError           no usable answer (network, timeout); `maybe_delivered` says if it may
+    ├── InvalidRequestError      refused locally, before any request (bad amount, qty < 1)
+    ├── TransportError           no usable answer (network, timeout); `maybe_delivered`: it may
     │                            have reached Ligdicash (a payout then must never be resent)
     ├── ProtocolError            an answer we cannot read (not JSON, missing field, odd HTTP status)
     ├── RejectedError            response_code "01": endpoint, sub_code, response_text, wiki

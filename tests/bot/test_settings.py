@@ -22,7 +22,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return Settings()  # type: ignore[call-arg]
+    return Settings()
 
 
 def test_defaults_run_in_sandbox_with_a_local_database(monkeypatch: pytest.MonkeyPatch) -> None:
