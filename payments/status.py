@@ -44,7 +44,7 @@ def parse_amount(raw: object) -> int | None:
             text = text[:-2]
         elif text.endswith(".00"):
             text = text[:-3]
-        if text.isdigit() and len(text) <= 12:
+        if text.isascii() and text.isdigit() and len(text) <= 12:
             return int(text)
     return None
 
@@ -57,7 +57,7 @@ def normalize_custom_data(raw: object) -> dict[str, str]:
             return {}
         try:
             raw = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
     result: dict[str, str] = {}
     if isinstance(raw, Mapping):

@@ -46,6 +46,8 @@ def test_only_the_word_completed_means_paid(raw: object, expected: Status) -> No
         ("", None),
         ("9" * 13, None),
         ([100], None),
+        ("²", None),
+        ("١٠٠", None),
     ],
 )
 def test_amounts_are_whole_xof_from_int_or_digit_string(raw: object, expected: int | None) -> None:
@@ -74,6 +76,6 @@ def test_custom_data_dict_or_json_text_keeps_scalars_only(raw: object) -> None:
     assert normalize_custom_data(raw) == {"transaction_id": "tx1"}
 
 
-@pytest.mark.parametrize("raw", ["", "not json", "[1, 2]", 42, None])
+@pytest.mark.parametrize("raw", ["", "not json", "[1, 2]", 42, None, "[" * 100_000])
 def test_unreadable_custom_data_is_empty(raw: object) -> None:
     assert normalize_custom_data(raw) == {}
