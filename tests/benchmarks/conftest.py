@@ -1,4 +1,4 @@
-"""Collect benchmark modules named bench_*.py (kept apart from the test_*.py naming on purpose)."""
+"""Benchmarks live in bench_*.py files: collect them when this folder is run explicitly."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 
-def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Module | None:
-    """Collect bench_*.py files like test modules."""
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """Collect bench_*.py modules (pytest itself collects a file named on the command line)."""
+    if parent.session.isinitpath(file_path):
+        return None
     if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
-        module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
-        return module
+        return pytest.Module.from_parent(parent, path=file_path)
     return None
