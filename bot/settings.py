@@ -16,8 +16,13 @@ _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 class Settings(BaseSettings):
     """The bot's configuration; field names are the environment variables, upper-cased."""
 
+    # env_ignore_empty: `KEY=` lines of an env file (env.example copied as is) mean "default".
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr
@@ -44,6 +49,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     checkout_timeout_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    metrics_token: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -53,6 +59,12 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return (value,)
         return value
+
+    @field_validator("ligdicash_top_up_wallet", mode="before")
+    @classmethod
+    def _digit(cls, value: object) -> object:
+        # The environment gives "0"/"1"; a Literal[0, 1] field does not convert strings itself.
+        return int(value) if isinstance(value, str) and value.strip() in ("0", "1") else value
 
     @field_validator("telegram_api_url", "public_url", "ligdicash_api_url", "store_website_url")
     @classmethod
@@ -104,9 +116,17 @@ class Settings(BaseSettings):
 
 def describe_error(error: ValidationError) -> str:
     """Turn a settings validation error into one line naming each bad setting."""
-    parts = []
+    return "invalid configuration: " + "; ".join(problems(error))
+
+
+def problems(error: ValidationError) -> list[str]:
+    """One line per bad setting of a validation error: `NAME: what is wrong`."""
+    lines = []
     for item in error.errors():
-        name = "_".join(str(p) for p in item["loc"]).upper() or "settings"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{name}: {message}" if name != "settings" else message)
-    return "invalid configuration: " + "; ".join(parts)
+        name = "_".join(str(p) for p in item["loc"]).upper()
+        if item["type"] == "missing":
+            message = "required, not set"
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if name else message)
+    return lines

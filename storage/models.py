@@ -502,6 +502,17 @@ class CallbackRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackEntry:
+    """A callback to log, with what came of it (its body is masked when stored)."""
+
+    received_at: datetime
+    content_type: str
+    body: str
+    transaction_id: str | None
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
 class RestockSubscriber:
     """A customer who asked to be told when a product is back."""
 

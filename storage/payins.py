@@ -39,6 +39,7 @@ from storage.outbox import insert_messages
 from storage.products import take_stock
 
 _DETAIL_LIMIT = 500
+COUNT_SLICE_IDS = 20_000
 
 
 def new_transaction_id() -> str:
@@ -480,4 +481,25 @@ class PayinStore:
         )
         counts = dict.fromkeys(sorted(OPEN_PAYIN_STATES), 0)
         counts.update({PayinState(row["state"]): row["n"] for row in rows})
+        return counts
+
+    async def count_by_method_and_state(
+        self, slice_ids: int = COUNT_SLICE_IDS
+    ) -> dict[tuple[PayinMethod, PayinState], int]:
+        """Return how many payins there are for every method and state (for metrics).
+
+        Counted in slices of ids, each its own short query, so the reads of customers waiting
+        on the same connection slip in between (a single GROUP BY over a million payins holds
+        the reader for seconds; slices of 20,000 ids take about 20 ms each).
+        """
+        counts = {(method, state): 0 for method in PayinMethod for state in PayinState}
+        top = await self._db.fetch_int("SELECT coalesce(max(id), 0) FROM payins")
+        for low in range(0, top, slice_ids):
+            rows = await self._db.fetch_all(
+                "SELECT method, state, count(*) AS n FROM payins"
+                " WHERE id > ? AND id <= ? GROUP BY method, state",
+                (low, low + slice_ids),
+            )
+            for row in rows:
+                counts[PayinMethod(row["method"]), PayinState(row["state"])] += row["n"]
         return counts

@@ -105,7 +105,9 @@ def test_killed_writer_leaves_every_row_in_a_legal_state(tmp_path: Path) -> None
         _run_and_kill(database, seed, cycles, extra)
         report = check_file(database)
         assert report.ok, report.integrity
-        assert report.row_counts["orders"] >= cycles
+        # Every cycle the writer reported as finished added its product first (an order may be
+        # refused for stock), so at least that many committed products must have survived.
+        assert report.row_counts["products"] >= cycles
         assert _violations(database) == []
 
 

@@ -1,0 +1,1 @@
+"""Every user-facing text and keyboard, per feature and per language."""
