@@ -195,17 +195,7 @@ class Cashier:
         status_at: tuple[int, int] | None = None,
     ) -> PayinStart:
         """Send the number and the OTP the customer got by dialling Orange's USSD code."""
-
-        async def send(payin: Payin, invoice: Invoice) -> PayinCreated:
-            return await self._client.create_direct_payin(
-                invoice,
-                phone=phone.digits,
-                otp=otp,
-                transaction_id=payin.transaction_id,
-                callback_url=self._links.callback_url,
-                custom_data={"order_ref": order.reference},
-            )
-
+        send = self._direct(order, phone, otp)
         return await self._start(order, customer, PayinMethod.ORANGE_OTP, phone, send, status_at)
 
     async def start_moov(
@@ -217,18 +207,25 @@ class Cashier:
         status_at: tuple[int, int] | None = None,
     ) -> PayinStart:
         """Ask Moov to charge the number; the customer approves on the phone."""
+        send = self._direct(order, phone, "")  # an empty OTP is Ligdicash's approval flow
+        return await self._start(order, customer, PayinMethod.MOOV_APPROVAL, phone, send, status_at)
+
+    def _direct(
+        self, order: Order, phone: Phone, otp: str
+    ) -> Callable[[Payin, Invoice], Awaitable[PayinCreated]]:
+        """The direct payin request of one order, to be sent once its payin is recorded."""
 
         async def send(payin: Payin, invoice: Invoice) -> PayinCreated:
             return await self._client.create_direct_payin(
                 invoice,
                 phone=phone.digits,
-                otp="",
+                otp=otp,
                 transaction_id=payin.transaction_id,
                 callback_url=self._links.callback_url,
                 custom_data={"order_ref": order.reference},
             )
 
-        return await self._start(order, customer, PayinMethod.MOOV_APPROVAL, phone, send, status_at)
+        return send
 
     async def _start(
         self,
