@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -360,4 +361,7 @@ async def run(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with running(settings):
+        # What start-up built lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise pause a burst of callbacks for ~100 ms.
+        gc.freeze()
         await stop.wait()
