@@ -7,6 +7,7 @@ they made on the way (names, e-mail, method, phone).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -37,6 +38,39 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]
             update_interval=update_interval,
         )
         self._kv = kv
+        self._pending: dict[str, dict[str, str | None]] = {}
+        self._batch: asyncio.Future[None] | None = None
+        self._writer: asyncio.Future[None] | None = None
+
+    async def _write(self, namespace: str, key: str, value: str | None) -> None:
+        """Store (None: delete) one key; writes asked for together share one write per namespace.
+
+        PTB hands over every changed user and conversation at once, each as its own call: one
+        transaction each would queue dozens of commits on the single writer at every flush.
+        """
+        self._pending.setdefault(namespace, {})[key] = value
+        if self._batch is None:
+            loop = asyncio.get_running_loop()
+            self._batch = loop.create_future()
+            # call_soon runs after the calls PTB gathered with this one have registered theirs.
+            loop.call_soon(self._start_writing)
+        await asyncio.shield(self._batch)
+
+    def _start_writing(self) -> None:
+        # Keep a reference: the event loop only holds tasks weakly.
+        self._writer = asyncio.ensure_future(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        batch, self._batch = self._batch, None
+        pending, self._pending = self._pending, {}
+        assert batch is not None
+        try:
+            for namespace, values in pending.items():
+                await self._kv.set_many(namespace, values)
+        except Exception as exc:  # every caller of this batch learns that it failed
+            batch.set_exception(exc)
+        else:
+            batch.set_result(None)
 
     async def get_user_data(self) -> dict[int, UserData]:
         """Load every customer's user_data."""
@@ -49,14 +83,11 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         """Store one customer's user_data (an empty dict removes it)."""
-        if data:
-            await self._kv.set(USER_DATA, str(user_id), json.dumps(data, default=str))
-        else:
-            await self._kv.delete(USER_DATA, str(user_id))
+        await self._write(USER_DATA, str(user_id), json.dumps(data, default=str) if data else None)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one customer's user_data."""
-        await self._kv.delete(USER_DATA, str(user_id))
+        await self._write(USER_DATA, str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         """Nothing to refresh: this process is the only writer."""
@@ -75,7 +106,7 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]
     ) -> None:
         """Store (or, for None, remove) one conversation's state."""
         text = None if new_state is None else json.dumps(new_state)
-        await self._kv.set_many(CONVERSATION + name, {json.dumps(list(key)): text})
+        await self._write(CONVERSATION + name, json.dumps(list(key)), text)
 
     async def flush(self) -> None:
         """Nothing buffered: every update is written when PTB hands it over."""

@@ -259,7 +259,9 @@ async def test_a_payout_callback_is_confirmed_with_the_creation_token_never_its_
     assert created.callback_token != payout.token
     await sandbox.drain()
     assert sandbox.request_count("payout_confirm") >= 1
-    # The callback pair shared one confirm, and the completed payout wrote one alert.
+    # The callback pair shared one confirm, and the completed payout wrote one alert (delivered
+    # by the outbox after the transition: wait for it, then make sure no second one follows).
+    await admin.emulator.wait_for_message(ADMIN_ID, contains="Paiement sortant effectué")
     assert (
         sum("Paiement sortant effectué" in m.content for m in admin.emulator.messages(ADMIN_ID))
         == 1
