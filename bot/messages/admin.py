@@ -33,7 +33,11 @@ TEXT = Texts(
     "admin",
     {
         "fr": {
-            "menu": "🛠 <b>Administration</b>\nQue voulez-vous faire ?",
+            "menu": (
+                "🛠 <b>Administration</b>\nQue voulez-vous faire ?\n\n"
+                "💸 Rembourser : /refund LB-XXXXXX [montant] · paiement manuel : "
+                "/payout numéro montant motif"
+            ),
             "cancelled": "C'est annulé.",
             "stale_button": "Ce bouton n'est plus valable.",
             "prompt_expired": "Cette saisie a expiré : recommencez depuis le menu.",
@@ -54,6 +58,8 @@ TEXT = Texts(
             "cmd_export": "Export CSV des commandes et paiements",
             "cmd_products": "Produits : liste, ajout, modification",
             "cmd_broadcast": "Envoyer un message à tous les clients",
+            "cmd_refund": "Rembourser : /refund LB-XXXXXX [montant]",
+            "cmd_payout": "Paiement manuel : /payout numéro montant motif",
             # Orders
             "orders_usage": (
                 "Filtre inconnu. Exemples : <code>/orders paid</code>, <code>/orders today</code>, "
@@ -291,7 +297,11 @@ TEXT = Texts(
             "error_left_out": "\n({count} erreurs du même type depuis la dernière alerte)",
         },
         "en": {
-            "menu": "🛠 <b>Admin</b>\nWhat would you like to do?",
+            "menu": (
+                "🛠 <b>Admin</b>\nWhat would you like to do?\n\n"
+                "💸 Refund: /refund LB-XXXXXX [amount] · manual payout: "
+                "/payout number amount reason"
+            ),
             "cancelled": "Cancelled.",
             "stale_button": "This button is no longer valid.",
             "prompt_expired": "That prompt expired: start again from the menu.",
@@ -312,6 +322,8 @@ TEXT = Texts(
             "cmd_export": "CSV export of orders and payments",
             "cmd_products": "Products: list, add, edit",
             "cmd_broadcast": "Send a message to every customer",
+            "cmd_refund": "Refund: /refund LB-XXXXXX [amount]",
+            "cmd_payout": "Manual payout: /payout number amount reason",
             "orders_usage": (
                 "Unknown filter. Examples: <code>/orders paid</code>, <code>/orders today</code>, "
                 "<code>/orders 2026-11-01 2026-11-26</code>. Or pick one:"
@@ -564,7 +576,17 @@ BROADCAST_DISCARD: Final = "adm:bcn:"  # <nonce>
 BROADCAST_STOP: Final = "adm:bcx:"  # <broadcast id>
 REFUND: Final = "rf:start:"  # <reference>: handled by the refunds feature
 
-COMMANDS: Final = ("admin", "orders", "order", "stats", "export", "products", "broadcast")
+COMMANDS: Final = (
+    "admin",
+    "orders",
+    "order",
+    "stats",
+    "export",
+    "products",
+    "broadcast",
+    "refund",
+    "payout",
+)
 FILTER_BUTTONS: Final = ("aw", "pd", "fl", "rf", "td", "fg", "all")
 PERIOD_BUTTONS: Final = ("today", "7d", "30d", "month")
 DETAIL_LIMIT: Final = 4000  # Telegram's 4,096, with room for the markup
