@@ -144,20 +144,24 @@ class Transaction:
         for sql, rows in deferred.items():
             await self.execute_many(sql, rows)
 
+    # Writes read rowcount/lastrowid and leave the cursor to the garbage collector instead of
+    # awaiting close(): every await is a hop to the database thread while the write lock is held,
+    # and a finished INSERT/UPDATE/DELETE cursor holds nothing.
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement and return how many rows it changed."""
-        async with self._connection.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._connection.execute(sql, params)
+        return cursor.rowcount
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement per parameter set and return how many rows changed in all."""
-        async with self._connection.executemany(sql, rows) as cursor:
-            return cursor.rowcount
+        cursor = await self._connection.executemany(sql, rows)
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        async with self._connection.execute(sql, params) as cursor:
-            rowid = cursor.lastrowid
+        cursor = await self._connection.execute(sql, params)
+        rowid = cursor.lastrowid
         if rowid is None:
             raise StorageError("INSERT did not create a row")
         return rowid
