@@ -143,7 +143,7 @@ async def test_switches_change_what_the_bot_sees(
         {
             "enabled": True,
             "overall_rate": 30.0,
-            "overall_burst": 33,
+            "overall_burst": 40,
             "chat_rate": 1.0,
             "chat_burst": 1,
         },
