@@ -221,7 +221,7 @@ async def running(settings: Settings, tuning: Tuning | None = None) -> AsyncIter
             )
         )
 
-        outbox = OutboxSender(stores.outbox, stores.customers, application.bot)
+        outbox = OutboxSender(stores.outbox, application.bot)
         cashier = Cashier(
             stores=stores,
             client=client,

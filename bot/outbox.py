@@ -46,7 +46,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.reply import Reply
-from storage.customers import CustomerStore
 from storage.models import NewMessage, OutboxMessage
 from storage.outbox import OutboxStore
 
@@ -131,7 +130,6 @@ class OutboxSender:
     def __init__(
         self,
         outbox: OutboxStore,
-        customers: CustomerStore,
         bot: Bot,
         *,
         overall_rate: float = 30.0,
@@ -144,7 +142,6 @@ class OutboxSender:
                 "rate, batch and attempts must be positive, chat_interval not negative"
             )
         self._outbox = outbox
-        self._customers = customers
         self._bot = bot
         self._interval = 1.0 / overall_rate
         self._chat_interval = chat_interval
@@ -399,8 +396,8 @@ class OutboxSender:
             )
             return True
         except Forbidden as exc:
+            # One transaction marks the chat's messages skipped and the customer blocked.
             skipped = await self._outbox.mark_chat_blocked(message.chat_id, error=exc.message)
-            await self._customers.set_blocked(message.chat_id, True)
             self._drop_chat(message.chat_id)
             self._count(skipped=skipped)
             logger.warning(

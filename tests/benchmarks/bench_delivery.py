@@ -63,7 +63,7 @@ async def test_thousand_receipts_reach_thousand_chats_at_telegrams_pace(tmp_path
             for chat_id, reply in expected.items()
         )
         async with bot_for(emulator) as bot:
-            sender = OutboxSender(stores.outbox, stores.customers, bot, overall_rate=RATE)
+            sender = OutboxSender(stores.outbox, bot, overall_rate=RATE)
             started = time.perf_counter()
             delivered = await sender.deliver_due()
             elapsed = time.perf_counter() - started

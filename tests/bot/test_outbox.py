@@ -43,7 +43,7 @@ async def telegram(emulator: TelegramEmulator) -> AsyncIterator[Bot]:
 
 def sender_for(stores: Stores, telegram: Bot, *, chat_interval: float = 0.05) -> OutboxSender:
     """A sender with a short per-chat interval, so that tests stay fast."""
-    return OutboxSender(stores.outbox, stores.customers, telegram, chat_interval=chat_interval)
+    return OutboxSender(stores.outbox, telegram, chat_interval=chat_interval)
 
 
 async def customer(

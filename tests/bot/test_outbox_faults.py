@@ -57,9 +57,7 @@ async def test_storm_delays_every_message_and_loses_none(
         await enqueue_texts(stores, user.id, "reçu", "merci")
     async with bot_for(emulator) as bot:
         # One attempt only: a 429 must not use it up.
-        sender = OutboxSender(
-            stores.outbox, stores.customers, bot, chat_interval=0.05, max_attempts=1
-        )
+        sender = OutboxSender(stores.outbox, bot, chat_interval=0.05, max_attempts=1)
         emulator.start_storm(retry_after=1, seconds=1.0)
         await sender.start()
         try:
@@ -84,7 +82,7 @@ async def test_network_outage_is_retried_later_and_delivered_once(
     awa = emulator.create_user("Awa")
     await enqueue_texts(stores, awa.id, "reçu", "merci")
     async with FaultyLink(emulator) as link, bot_for(emulator, url=link.url) as bot:
-        sender = OutboxSender(stores.outbox, stores.customers, bot, chat_interval=0.05)
+        sender = OutboxSender(stores.outbox, bot, chat_interval=0.05)
         link.cut()
         await sender.start()
         try:
@@ -106,7 +104,7 @@ async def test_network_errors_fail_a_message_for_good_after_max_attempts(
     awa = emulator.create_user("Awa")
     await enqueue_texts(stores, awa.id, "reçu")
     async with FaultyLink(emulator) as link, bot_for(emulator, url=link.url) as bot:
-        sender = OutboxSender(stores.outbox, stores.customers, bot, max_attempts=2)
+        sender = OutboxSender(stores.outbox, bot, max_attempts=2)
         link.cut()
         with caplog.at_level(logging.WARNING, logger="bot.outbox"):
             assert await sender.deliver_due() == 0
@@ -129,7 +127,7 @@ async def test_hundred_chats_get_their_messages_at_telegrams_pace_without_a_429(
         for user in users:
             await enqueue_texts(stores, user.id, "reçu")
         async with bot_for(emulator) as bot:
-            sender = OutboxSender(stores.outbox, stores.customers, bot)
+            sender = OutboxSender(stores.outbox, bot)
             started = time.perf_counter()
             assert await sender.deliver_due() == 100
             elapsed = time.perf_counter() - started
@@ -149,7 +147,7 @@ async def test_one_chat_gets_its_messages_one_interval_apart_without_a_429(
         texts = [f"message {n}" for n in range(6)]
         await enqueue_texts(stores, awa.id, *texts)
         async with bot_for(emulator) as bot:
-            sender = OutboxSender(stores.outbox, stores.customers, bot, chat_interval=0.25)
+            sender = OutboxSender(stores.outbox, bot, chat_interval=0.25)
             started = time.perf_counter()
             assert await sender.deliver_due() == 6
             elapsed = time.perf_counter() - started
@@ -169,7 +167,7 @@ async def test_message_held_past_its_lease_is_sent_once(tmp_path: Path) -> None:
         stores = Stores.over(db)
         awa = emulator.create_user("Awa")
         await enqueue_texts(stores, awa.id, "reçu")
-        sender = OutboxSender(stores.outbox, stores.customers, bot)
+        sender = OutboxSender(stores.outbox, bot)
         emulator.start_storm(retry_after=1, calls=1)
         await sender.start()
         try:
