@@ -180,7 +180,7 @@ function entityNode(entity, content) {
 // --- messages --------------------------------------------------------------------------------
 
 function formatTime(seconds) {
-  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 function formatSize(bytes) {
