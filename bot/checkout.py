@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
-from telegram import Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -301,15 +301,10 @@ class Checkout:
 
     async def _retry(self, update: Update, context: Context) -> object:
         """Pay again for an existing unpaid order: straight to the method choice."""
-        customer = await self._visitors.customer(update)
-        query = update.callback_query
-        if customer is None or query is None or query.data is None:
+        pressed = await self._pressed_order(update, payment.RETRY)
+        if pressed is None:
             return None
-        lang = self._visitors.lang(customer)
-        reference = query.data.removeprefix(payment.RETRY)
-        order = await self._owned_order(update, customer, reference)
-        if order is None:
-            return None
+        _, query, lang, order = pressed
         await query.answer()
         if order.state is not OrderState.AWAITING_PAYMENT:
             await _send(update, words.not_payable(lang, order))
@@ -770,15 +765,10 @@ class Checkout:
 
     async def _cancel_in_checkout(self, update: Update, context: Context) -> object:
         """The summary's "Cancel the order" button: cancel it and put its items back in the cart."""
-        customer = await self._visitors.customer(update)
-        query = update.callback_query
-        if customer is None or query is None or query.data is None:
+        pressed = await self._pressed_order(update, f"{words.CANCEL_ORDER}:")
+        if pressed is None:
             return None
-        lang = self._visitors.lang(customer)
-        reference = query.data.removeprefix(f"{words.CANCEL_ORDER}:")
-        order = await self._owned_order(update, customer, reference)
-        if order is None:
-            return None
+        customer, query, lang, order = pressed
         if order.state is not OrderState.AWAITING_PAYMENT:
             await query.answer(
                 words.TEXT(lang, "already_paid" if order.paid_amount else "stale_button")
@@ -798,19 +788,14 @@ class Checkout:
                 words.order_cancelled(lang, cancelled),
             )
         log.info("order %s cancelled at checkout", order.reference)
-        return self._end_if_current(context, reference)
+        return self._end_if_current(context, order.reference)
 
     async def _cancel_status(self, update: Update, context: Context) -> object:
         """A status message's "Cancel order" button (one tap: the order is unpaid)."""
-        customer = await self._visitors.customer(update)
-        query = update.callback_query
-        if customer is None or query is None or query.data is None:
+        pressed = await self._pressed_order(update, payment.CANCEL)
+        if pressed is None:
             return None
-        lang = self._visitors.lang(customer)
-        reference = query.data.removeprefix(payment.CANCEL)
-        order = await self._owned_order(update, customer, reference)
-        if order is None:
-            return None
+        customer, query, lang, order = pressed
         if order.paid_amount > 0:
             await query.answer(words.TEXT(lang, "already_paid"), show_alert=True)
             return None
@@ -826,7 +811,7 @@ class Checkout:
                 query.message.message_id,
                 words.cancelled(lang, after),
             )
-        return self._end_if_current(context, reference)
+        return self._end_if_current(context, order.reference)
 
     @staticmethod
     def _end_if_current(context: Context, reference: str) -> object:
@@ -896,6 +881,20 @@ class Checkout:
         return MessageHandler(anything, reprompt)
 
     # Orders
+
+    async def _pressed_order(
+        self, update: Update, prefix: str
+    ) -> tuple[Customer, CallbackQuery, Lang, Order] | None:
+        """For an order button (`prefix` + reference): who pressed it, in which language, on
+        which of their orders; None (the button answered) when it is not theirs."""
+        customer = await self._visitors.customer(update)
+        query = update.callback_query
+        if customer is None or query is None or query.data is None:
+            return None
+        order = await self._owned_order(update, customer, query.data.removeprefix(prefix))
+        if order is None:
+            return None
+        return customer, query, self._visitors.lang(customer), order
 
     async def _owned_order(
         self, update: Update, customer: Customer, reference: str
